@@ -1,0 +1,5 @@
+"""``python -m collector`` is ``pricelens``."""
+
+from collector.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The collector's HTTP API (FastAPI): thin routes over the core."""

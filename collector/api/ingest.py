@@ -1,0 +1,160 @@
+"""``POST /api/v1/pricelens/log_event/``: authenticate, read within limits, validate, hand to the core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+
+from collector.api.deps import IngestToken, SessionDep, SettingsDep
+from collector.body import BodyError, parse_json, read_limited
+from collector.core import log_investigation_events
+from collector.metrics import EVENTS_ACCEPTED, EVENTS_DUPLICATE, EVENTS_REJECTED
+from collector.ratelimit import retry_after_header
+from collector.schemas import MAX_BATCH, ErrorDetail, EventIn, IngestResult, Rejection
+
+router = APIRouter(prefix="/api/v1/pricelens", tags=["ingest"])
+DEADLOCK_RETRIES = 3
+TRANSIENT_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+
+
+def is_transient_conflict(exc: sa.exc.OperationalError) -> bool:
+    """A conflict between concurrent transactions that succeeds when simply run again."""
+    return getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorDetail, "description": text}
+    for code, text in {
+        401: "missing, unknown or revoked token",
+        403: "token scope or service binding refuses this",
+        413: "body larger than 5 MiB decompressed",
+        415: "body is not JSON",
+        422: "malformed JSON, not an object, invalid single event, or batch over 1000",
+        429: "token over its rate; see Retry-After",
+        503: "database unavailable; see Retry-After",
+    }.items()
+}
+
+
+def describe(exc: ValidationError) -> str:
+    """Validation errors in words that name the field."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "event"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _validate_batch(raw: Any) -> tuple[list[tuple[int, EventIn]], list[Rejection]]:
+    if isinstance(raw, dict) and "events" in raw:
+        items = raw["events"]
+        if not isinstance(items, list) or not items:
+            raise HTTPException(422, "'events' must be a non-empty list of event objects")
+        if len(items) > MAX_BATCH:
+            raise HTTPException(422, f"a batch holds at most {MAX_BATCH} events (got {len(items)})")
+        valid: list[tuple[int, EventIn]] = []
+        rejected: list[Rejection] = []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                rejected.append(Rejection(index=i, error="event must be a JSON object"))
+                continue
+            try:
+                valid.append((i, EventIn.model_validate(item)))
+            except ValidationError as exc:
+                rejected.append(Rejection(index=i, error=describe(exc)))
+        return valid, rejected
+    if not isinstance(raw, dict):
+        raise HTTPException(422, 'body must be a JSON object: one event, or {"events": [...]}')
+    try:
+        return [(0, EventIn.model_validate(raw))], []
+    except ValidationError as exc:
+        raise HTTPException(422, describe(exc)) from exc
+
+
+@router.post(
+    "/log_event/",
+    response_model=IngestResult,
+    responses=ERROR_RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/EventIn"},
+                            {"$ref": "#/components/schemas/EventBatchIn"},
+                        ]
+                    }
+                }
+            },
+        }
+    },
+    summary="Report one event or a batch of events",
+)
+async def log_event(
+    request: Request, principal: IngestToken, session: SessionDep, settings: SettingsDep
+) -> IngestResult:
+    wait = request.app.state.rate_limiter.acquire(principal.name)
+    if wait:
+        raise HTTPException(
+            429,
+            f"token {principal.name!r} is over its rate of {settings.rate_limit_per_second:g} requests/s",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise HTTPException(415, f"Content-Type must be application/json (got {content_type or 'none'!r})")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("identity", "gzip"):
+        raise HTTPException(415, f"Content-Encoding must be gzip or absent (got {encoding!r})")
+    declared = request.headers.get("content-length")
+    if encoding == "identity" and declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
+        raise HTTPException(413, f"request body is larger than {settings.max_body_bytes // 2**20} MiB")
+    try:
+        body = await read_limited(request.stream(), gzipped=encoding == "gzip", limit=settings.max_body_bytes)
+        raw = parse_json(body)
+    except BodyError as exc:
+        raise HTTPException(exc.status, exc.detail) from exc
+
+    valid, rejected = _validate_batch(raw)
+    if principal.service:
+        foreign = sorted({e.service for _, e in valid if e.service != principal.service})
+        if foreign:
+            raise HTTPException(
+                403,
+                f"token {principal.name!r} may only report service {principal.service!r}"
+                f" (got {', '.join(foreign)})",
+            )
+    events = [e for _, e in valid]
+
+    def store() -> IngestResult:
+        for attempt in range(DEADLOCK_RETRIES):
+            try:
+                outcome = log_investigation_events(session=session, events=events)
+                session.commit()
+                break
+            except sa.exc.OperationalError as exc:
+                session.rollback()
+                if not is_transient_conflict(exc) or attempt == DEADLOCK_RETRIES - 1:
+                    raise
+        for event, result in zip(events, outcome.outcomes, strict=True):
+            (EVENTS_DUPLICATE if result.duplicate else EVENTS_ACCEPTED).labels(event.service).inc()
+        return IngestResult(
+            accepted=outcome.accepted,
+            duplicates=outcome.duplicates,
+            rejected=rejected,
+            investigations=outcome.investigation_ids,
+        )
+
+    for r in rejected:
+        item = raw["events"][r.index] if isinstance(raw, dict) else None
+        service = item.get("service") if isinstance(item, dict) else None
+        EVENTS_REJECTED.labels(service if isinstance(service, str) and len(service) <= 64 else "-").inc()
+    if not events:
+        return IngestResult(accepted=0, duplicates=0, rejected=rejected, investigations=[])
+    return await run_in_threadpool(store)

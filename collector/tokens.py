@@ -1,0 +1,87 @@
+"""API tokens: created once and shown once; only a SHA-256 of the token is stored.
+
+Tokens are 32 random bytes, so a fast hash is enough (no password stretching needed) and lookups stay
+a single indexed equality on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, select
+
+from collector.models import ApiToken
+
+SCOPES = ("ingest", "admin")
+TOKEN_PREFIX = "pl_"  # noqa: S105 (a marker, not a secret)
+
+
+class TokenError(ValueError):
+    """A token request that cannot be carried out (bad scope, duplicate name, …)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts as: the token's name, scope and optional service binding."""
+
+    name: str
+    scope: str
+    service: str | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.scope == "admin"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_token(
+    *, session: Session, name: str, scope: str, service: str | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token; returns the row and the plain token, which is never stored."""
+    if scope not in SCOPES:
+        raise TokenError(f"scope must be one of {', '.join(SCOPES)}")
+    if not name or len(name) > 100:
+        raise TokenError("name must be 1..100 characters")
+    if session.exec(select(ApiToken).where(ApiToken.name == name)).first() is not None:
+        raise TokenError(f"a token named {name!r} already exists")
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        name=name,
+        scope=scope,
+        service=service or None,
+        token_hash=hash_token(plain),
+        prefix=plain[:10],
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    session.flush()
+    return row, plain
+
+
+def list_tokens(*, session: Session) -> list[ApiToken]:
+    return list(session.exec(select(ApiToken).order_by(col(ApiToken.created_at))).all())
+
+
+def revoke_token(*, session: Session, name: str) -> ApiToken:
+    row = session.exec(select(ApiToken).where(ApiToken.name == name)).first()
+    if row is None:
+        raise TokenError(f"no token named {name!r}")
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def authenticate(*, session: Session, token: str) -> Principal | None:
+    """The principal for a presented token, or None when it is unknown or revoked."""
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    return Principal(name=row.name, scope=row.scope, service=row.service)

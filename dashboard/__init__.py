@@ -1,0 +1,1 @@
+"""Pricelens dashboard: server-rendered pages over the collector's database (see ``dashboard.app``)."""
