@@ -16,7 +16,7 @@ SCHEDULER_TABLE = "pricelens_apscheduler_jobs"
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Autogenerate must never propose changes to other applications' tables or APScheduler's own."""
     if type_ == "table":
-        return bool(name) and name.startswith("pricelens_") and name != SCHEDULER_TABLE
+        return name is not None and name.startswith("pricelens_") and name != SCHEDULER_TABLE
     return True
 
 

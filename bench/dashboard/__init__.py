@@ -1,0 +1,1 @@
+"""``python -m bench.dashboard``: render times of the dashboard at 10,000 investigations / 1M events."""

@@ -1,0 +1,1 @@
+"""Browser, HTTP and unit tests of the dashboard (``dashboard/``)."""
