@@ -12,6 +12,7 @@ from rich.table import Column, Table
 
 from collector import migrate as migrations
 from collector.db import engine_for, session_scope
+from collector.demo.runner import demo_command
 from collector.scheduler.cli import jobs_app, run_scheduler
 from collector.settings import Settings, get_settings
 from collector.tokens import SCOPES, TokenError, create_token, list_tokens, revoke_token
@@ -25,6 +26,7 @@ user_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
 app.add_typer(jobs_app, name="jobs")
+app.command("demo")(demo_command)
 app.command("scheduler", help="Run the ClickHouse jobs alone (one leader at a time).")(run_scheduler)
 console = Console()
 err = Console(stderr=True)

@@ -11,6 +11,7 @@ command -v clickhouse-server >/dev/null || need_apt+=(clickhouse-server)
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v syslog-ng >/dev/null || need_apt+=(syslog-ng-core syslog-ng-mod-http)
 command -v docker-compose >/dev/null || need_apt+=(docker-compose)
+command -v logrotate >/dev/null || need_apt+=(logrotate)
 command -v pg_ctlcluster >/dev/null || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq

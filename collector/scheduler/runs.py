@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from collector.db import session_scope
+from collector.metrics import SCHEDULER_RUNS
 from collector.models import JobRun
 
 RUNNING, SUCCESS, FAILED = "running", "success", "failed"
@@ -98,7 +99,8 @@ def finish_run(
         run.figures = figures or {}
         run.investigations = investigations or []
         session.add(run)
-        return run
+    SCHEDULER_RUNS.labels(run.job_id, status).inc()
+    return run
 
 
 def record_progress(engine: Engine, run_id: int, done: int, total: int) -> None:
@@ -120,7 +122,8 @@ def record_skipped(
         )  # fmt: skip
         session.add(run)
         session.flush()
-        return run
+    SCHEDULER_RUNS.labels(job_id, SKIPPED).inc()
+    return run
 
 
 def close_orphans(engine: Engine, *, trigger: str, reason: str) -> int:
