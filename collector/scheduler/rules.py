@@ -59,16 +59,18 @@ class PriceChange:
 
 @dataclass(frozen=True)
 class Thresholds:
-    stale_history_weeks: int = 4
-    stale_min_weekday_loads: int = 3
-    row_drop_ratio: float = 0.5
-    row_drop_history_days: int = 7
-    row_drop_min_history_days: int = 3
-    reject_spike_min_share: float = 0.05
-    reject_spike_factor: float = 3.0
-    price_jump_min_skus: int = 20
-    price_jump_change: float = 0.30
-    price_jump_share: float = 0.05
+    """The rules' thresholds; their defaults and documentation live in :class:`Settings`."""
+
+    stale_history_weeks: int
+    stale_min_weekday_loads: int
+    row_drop_ratio: float
+    row_drop_history_days: int
+    row_drop_min_history_days: int
+    reject_spike_min_share: float
+    reject_spike_factor: float
+    price_jump_min_skus: int
+    price_jump_change: float
+    price_jump_share: float
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Thresholds:

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import pytest
 
 from collector.scheduler.rules import LoadDay, PriceChange, Thresholds, evaluate, weekday_loads
+from collector.settings import Settings
 
 D = date(2024, 3, 12)  # a Tuesday
-T = Thresholds()
+T = Thresholds.from_settings(Settings())
 
 
 def ok(rows: int = 1000, rejected: int = 10) -> LoadDay:
