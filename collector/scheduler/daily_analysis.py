@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from clickhouse_driver import errors as ch_errors
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -33,6 +34,7 @@ from collector.schemas import EventIn
 from collector.settings import Settings
 
 JOB_ID = "daily_analysis"
+ILLEGAL_PREWHERE = 182  # ClickHouse's error code when the table's engine (a view, say) has no PREWHERE
 SERVICE = "analysis"
 
 
@@ -79,13 +81,14 @@ def fetch(
         },
     ):
         histories[sup][load_day] = LoadDay(loads, failed, total, loaded, rejected, _ts(last), _ts(last_ok))
-    prices = {
-        sup: PriceChange(compared, changed)
-        for sup, compared, changed in ch.execute(
-            sql.price_changes,
-            {"prev_day": day - timedelta(days=1), "day": day, "change": settings.price_jump_change},
-        )
-    }
+    params = {"prev_day": day - timedelta(days=1), "day": day, "change": settings.price_jump_change}
+    try:
+        rows = ch.execute(sql.price_changes, params)
+    except ch_errors.ServerException as exc:
+        if exc.code != ILLEGAL_PREWHERE:
+            raise
+        rows = ch.execute(sql.price_changes_where, params)
+    prices = {sup: PriceChange(compared, changed) for sup, compared, changed in rows}
     return histories, prices
 
 
