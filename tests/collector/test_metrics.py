@@ -34,13 +34,31 @@ def test_counters_follow_ingest(collector: LiveCollector) -> None:
         headers={"Authorization": f"Bearer {collector.ingest_token}"},
     )
     assert r.status_code == 200
-    httpx.post(collector.url + "/api/v1/pricelens/log_event/", json={}, headers={"Authorization": "Bearer bad"})
+    httpx.post(
+        collector.url + "/api/v1/pricelens/log_event/", json={}, headers={"Authorization": "Bearer bad"}
+    )
     got = samples(collector)
     assert got[("pricelens_events_accepted_total", (("service", "load_ftp"),))] == 1
     assert got[("pricelens_events_accepted_total", (("service", "load_mail"),))] == 1
     assert got[("pricelens_events_duplicate_total", (("service", "load_ftp"),))] == 1
     assert got[("pricelens_events_rejected_total", (("service", "consolidate"),))] == 1
     route = "/api/v1/pricelens/log_event/"
-    assert got[("pricelens_request_duration_seconds_count", (("method", "POST"), ("route", route), ("status", "200")))] == 1
-    assert got[("pricelens_request_duration_seconds_count", (("method", "POST"), ("route", route), ("status", "401")))] == 1
+    assert (
+        got[
+            (
+                "pricelens_request_duration_seconds_count",
+                (("method", "POST"), ("route", route), ("status", "200")),
+            )
+        ]
+        == 1
+    )
+    assert (
+        got[
+            (
+                "pricelens_request_duration_seconds_count",
+                (("method", "POST"), ("route", route), ("status", "401")),
+            )
+        ]
+        == 1
+    )
     assert ("pricelens_database_errors_total", ()) in got
