@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -85,3 +87,38 @@ def authenticate(*, session: Session, token: str) -> Principal | None:
     if row is None or row.revoked_at is not None:
         return None
     return Principal(name=row.name, scope=row.scope, service=row.service)
+
+
+class PrincipalCache:
+    """Authenticated principals remembered for ``ttl`` seconds, keyed by the token's hash.
+
+    Saves a database round trip (and a pooled connection) on every request. The price: revoking a
+    token takes effect within ``ttl`` seconds, not instantly. Unknown and revoked tokens are never
+    cached, so a newly created token works at once.
+    """
+
+    def __init__(self, ttl: float = 5.0, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+        self._now = time.monotonic
+
+    def cached(self, token: str) -> Principal | None:
+        """The principal for ``token`` if it was authenticated less than ``ttl`` seconds ago."""
+        hit = self._entries.get(hash_token(token))
+        if hit is not None and hit[0] > self._now():
+            return hit[1]
+        return None
+
+    def put(self, token: str, found: Principal | None) -> Principal | None:
+        """Remember what the database said about ``token`` (forget it when unknown or revoked)."""
+        key = hash_token(token)
+        with self._lock:
+            if found is None:
+                self._entries.pop(key, None)
+            else:
+                if len(self._entries) >= self.max_entries:
+                    self._entries.clear()
+                self._entries[key] = (self._now() + self.ttl, found)
+        return found

@@ -6,21 +6,28 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from collector.settings import Settings
-from collector.tokens import Principal, authenticate
+from collector.tokens import Principal, PrincipalCache, authenticate
 
 SCHEMES = ("bearer", "token")
+# A revoked token keeps working for at most this long in a running collector (see PrincipalCache).
+PRINCIPAL_TTL_SECONDS = 5.0
 
 
-def get_engine(request: Request) -> Engine:
+# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in the thread
+# pool, a hop that costs more than the work itself.
+
+
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -45,16 +52,30 @@ def presented_token(request: Request) -> str:
     return value.strip()
 
 
-def principal(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> Principal:
+def _principal_cache(request: Request) -> PrincipalCache:
+    cache: PrincipalCache | None = getattr(request.app.state, "principal_cache", None)
+    if cache is None:
+        cache = request.app.state.principal_cache = PrincipalCache(ttl=PRINCIPAL_TTL_SECONDS)
+    return cache
+
+
+async def principal(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> Principal:
     token = presented_token(request)
-    with Session(engine) as session:
-        found = authenticate(session=session, token=token)
+    cache = _principal_cache(request)
+    found = cache.cached(token)
+    if found is None:
+
+        def load() -> Principal | None:
+            with Session(engine) as session:
+                return cache.put(token, authenticate(session=session, token=token))
+
+        found = await run_in_threadpool(load)
     if found is None:
         raise HTTPException(401, "unknown or revoked token")
     return found
 
 
-def admin_principal(p: Annotated[Principal, Depends(principal)]) -> Principal:
+async def admin_principal(p: Annotated[Principal, Depends(principal)]) -> Principal:
     if not p.is_admin:
         raise HTTPException(403, f"token {p.name!r} has scope {p.scope!r}; this needs an admin token")
     return p

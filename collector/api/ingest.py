@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
+from sqlmodel import Session
 
-from collector.api.deps import IngestToken, SessionDep, SettingsDep
+from collector.api.deps import IngestToken, SettingsDep
 from collector.body import BodyError, parse_json, read_limited
 from collector.core import log_investigation_events
 from collector.metrics import EVENTS_ACCEPTED, EVENTS_DUPLICATE, EVENTS_REJECTED
@@ -96,9 +99,7 @@ def _validate_batch(raw: Any) -> tuple[list[tuple[int, EventIn]], list[Rejection
     },
     summary="Report one event or a batch of events",
 )
-async def log_event(
-    request: Request, principal: IngestToken, session: SessionDep, settings: SettingsDep
-) -> IngestResult:
+async def log_event(request: Request, principal: IngestToken, settings: SettingsDep) -> Response:
     wait = request.app.state.rate_limiter.acquire(principal.name)
     if wait:
         raise HTTPException(
@@ -131,19 +132,24 @@ async def log_event(
                 f" (got {', '.join(foreign)})",
             )
     events = [e for _, e in valid]
+    engine: sa.Engine = request.app.state.engine
 
     def store() -> IngestResult:
-        for attempt in range(DEADLOCK_RETRIES):
-            try:
-                outcome = log_investigation_events(session=session, events=events)
-                session.commit()
-                break
-            except sa.exc.OperationalError as exc:
-                session.rollback()
-                if not is_transient_conflict(exc) or attempt == DEADLOCK_RETRIES - 1:
-                    raise
-        for event, result in zip(events, outcome.outcomes, strict=True):
-            (EVENTS_DUPLICATE if result.duplicate else EVENTS_ACCEPTED).labels(event.service).inc()
+        # The session lives (and is closed) in this one worker thread: a SessionDep would cost two more
+        # thread-pool hops per request.
+        with Session(engine, expire_on_commit=False) as session:
+            for attempt in range(DEADLOCK_RETRIES):
+                try:
+                    outcome = log_investigation_events(session=session, events=events)
+                    session.commit()
+                    break
+                except sa.exc.OperationalError as exc:
+                    session.rollback()
+                    if not is_transient_conflict(exc) or attempt == DEADLOCK_RETRIES - 1:
+                        raise
+        counts = Counter((e.service, o.duplicate) for e, o in zip(events, outcome.outcomes, strict=True))
+        for (service, duplicate), n in counts.items():
+            (EVENTS_DUPLICATE if duplicate else EVENTS_ACCEPTED).labels(service).inc(n)
         return IngestResult(
             accepted=outcome.accepted,
             duplicates=outcome.duplicates,
@@ -156,5 +162,8 @@ async def log_event(
         service = item.get("service") if isinstance(item, dict) else None
         EVENTS_REJECTED.labels(service if isinstance(service, str) and len(service) <= 64 else "-").inc()
     if not events:
-        return IngestResult(accepted=0, duplicates=0, rejected=rejected, investigations=[])
-    return await run_in_threadpool(store)
+        result = IngestResult(accepted=0, duplicates=0, rejected=rejected, investigations=[])
+    else:
+        result = await run_in_threadpool(store)
+    # Serialised here with orjson: returning the model would validate and encode it a second time.
+    return Response(orjson.dumps(result.model_dump()), media_type="application/json")

@@ -1,0 +1,1 @@
+"""Ingest benchmark: ``python -m bench.ingest [--quick]`` (see ``__main__``)."""
