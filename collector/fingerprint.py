@@ -12,7 +12,7 @@ shifts lines or a deploy to another virtualenv. The supplier is always a part be
 its own conversation: the same error for two suppliers is two investigations. The parts are stored so
 the dashboard can show why events were grouped; their hash is the investigation's key.
 
-Pure: no I/O, stdlib only.
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import lru_cache
+
+import orjson
 
 from collector.normalise import first_line, normalise_message
 
@@ -35,10 +38,16 @@ __all__ = [
 DEFAULT_PLACEHOLDER = "{{ default }}"
 _DEFAULT_ELEMENT = re.compile(r"\{\{\s*default\s*\}\}")
 
-# Everything before ``File`` is indentation, or the ``|`` / ``+`` gutter of an exception group.
-_FRAME = re.compile(r'^[ \t|+-]*File "(?P<file>[^"\n]+)", line [^,\n]+, in (?P<function>[^\n]+?)[ \t]*$')
+# A frame line: ``File "…", line …, in …``, searched for over the whole text from its literal start
+# (fast); the text before it on its line must be indentation, or the ``|`` / ``+`` gutter of an exception
+# group (``_FRAME_GUTTER``). MULTILINE: ``$`` is a line end.
+_FRAME = re.compile(r'File "(?P<file>[^"\n]+)", line [^,\n]+, in (?P<function>[^\n]+?)[ \t]*$', re.MULTILINE)
+_FRAME_GUTTER = re.compile(r"[ \t|+-]*")
 # A header at the left margin (not inside a group's gutter) starts a traceback of the outermost chain.
-_HEADER = re.compile(r"^[ \t+]*(?:Exception Group )?Traceback \(most recent call last\):")
+_HEADER_TEXT = "Traceback (most recent call last):"
+_HEADER_GUTTER = re.compile(r"[ \t+]*(?:Exception Group )?")
+# Line boundaries of str.splitlines() other than "\n".
+_OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def traceback_frames(traceback: str) -> list[str]:
@@ -50,22 +59,42 @@ def traceback_frames(traceback: str) -> list[str]:
     ``__main__`` are named after their package), so install paths do not matter. Consecutive repeats
     (deep recursion) count once, so the depth a recursion reached does not split a group.
     """
-    lines = traceback.splitlines()
+    text = traceback
+    if _OTHER_LINE_BREAKS.search(text):
+        text = "\n".join(text.splitlines())
+    # Nothing after the last frame's line changes the frames (unless a new traceback starts there), and
+    # the text up to it is the same for every event of one failure (the message comes after): cached.
+    last = text.rfind('File "')
+    if last < 0:
+        return []
+    end = text.find("\n", last)
+    if end < 0:
+        end = len(text)
+    if _HEADER_TEXT in text[end:]:
+        return list(_frames(text))
+    return list(_frames(text[:end]))
+
+
+@lru_cache(maxsize=2048)
+def _frames(text: str) -> tuple[str, ...]:
     start = 0
-    for index, line in enumerate(lines):
-        if _HEADER.match(line):
-            start = index
+    at = text.find(_HEADER_TEXT)
+    while at >= 0:
+        line = text.rfind("\n", 0, at) + 1
+        if _HEADER_GUTTER.fullmatch(text, line, at):
+            start = line
+        at = text.find(_HEADER_TEXT, at + 1)
     frames: list[str] = []
-    for line in lines[start:]:
-        match = _FRAME.match(line)
-        if match is None:
+    for match in _FRAME.finditer(text, start):
+        if not _FRAME_GUTTER.fullmatch(text, text.rfind("\n", 0, match.start()) + 1, match.start()):
             continue
         frame = f"{_module_of(match.group('file'))}:{match.group('function')}"
         if not frames or frames[-1] != frame:
             frames.append(frame)
-    return frames
+    return tuple(frames)
 
 
+@lru_cache(maxsize=4096)  # a service has a bounded set of source files; this runs for every frame
 def _module_of(file: str) -> str:
     if file.startswith("<") and file.endswith(">"):  # <string>, <stdin>, <frozen runpy>
         return file
@@ -118,6 +147,9 @@ def fingerprint_hash(parts: list[str]) -> str:
 
     JSON keeps the boundaries: ``["a b", "c"]`` and ``["a", "b c"]`` hash differently.
     """
+    if all(part.isascii() and part.isprintable() for part in parts):
+        # Printable ASCII: orjson writes exactly the bytes json.dumps below writes, in C.
+        return hashlib.sha256(orjson.dumps(parts)).hexdigest()
     encoded = json.dumps(parts, ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("ascii")).hexdigest()
 

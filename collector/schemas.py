@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL", "EXCEPTION": "ERROR"}
@@ -19,6 +19,9 @@ MAX_TRACEBACK_CHARS = 256 * 1024
 MAX_EXTRA_BYTES = 16 * 1024
 MAX_EXTRA_DEPTH = 8
 MAX_BATCH = 1000
+# Validation context key: ``EventIn.model_validate(data, context={NUL_FREE: True})`` skips the walk that
+# replaces NUL characters, for data known to hold none (JSON text without ``\u0000``: see `nul_free`).
+NUL_FREE = "nul_free"
 
 KNOWN_FIELDS = frozenset(
     {
@@ -26,6 +29,11 @@ KNOWN_FIELDS = frozenset(
         "supplier", "file", "host", "logger", "fingerprint", "extra",
     }
 )  # fmt: skip
+
+
+def nul_free(json_text: bytes) -> bool:
+    """Whether JSON text decodes to strings without NUL: JSON can carry one only as the escape ``\\u0000``."""
+    return b"\\u0000" not in json_text
 
 
 def _depth(value: Any, level: int = 1) -> int:
@@ -47,10 +55,6 @@ def _no_nul(value: Any) -> Any:
     return value
 
 
-def _cut(text: str, limit: int) -> tuple[str, bool]:
-    return (text, False) if len(text) <= limit else (text[:limit], True)
-
-
 class EventIn(BaseModel):
     """One event as a service or the agent sends it."""
 
@@ -58,7 +62,9 @@ class EventIn(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _sanitise(cls, data: Any) -> Any:
+    def _sanitise(cls, data: Any, info: ValidationInfo) -> Any:
+        if info.context and info.context.get(NUL_FREE):  # the caller knows no string holds a NUL
+            return data
         return _no_nul(data) if isinstance(data, dict) else data
 
     service: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", examples=["load_ftp"])]
@@ -118,11 +124,13 @@ class EventIn(BaseModel):
             self.__pydantic_extra__ = {}
             merged = {**self.extra, **{k: v for k, v in unknown.items() if k not in self.extra}}
             self.extra = EventIn._extra_limits(merged)
-        self.message, cut_message = _cut(self.message, MAX_MESSAGE_CHARS)
-        cut_tb = False
-        if self.traceback is not None:
-            self.traceback, cut_tb = _cut(self.traceback, MAX_TRACEBACK_CHARS)
-        self.truncated = self.truncated or cut_message or cut_tb
+        # Assign only what changes: pydantic's __setattr__ is slow, and this runs for every event.
+        if len(self.message) > MAX_MESSAGE_CHARS:
+            self.message = self.message[:MAX_MESSAGE_CHARS]
+            self.truncated = True
+        if self.traceback is not None and len(self.traceback) > MAX_TRACEBACK_CHARS:
+            self.traceback = self.traceback[:MAX_TRACEBACK_CHARS]
+            self.truncated = True
         return self
 
 

@@ -6,27 +6,21 @@ from collections import Counter
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
-from sqlmodel import Session
 
 from collector.api.deps import IngestToken, SettingsDep
+from collector.api.ingest_writer import group_writer, store_events
 from collector.body import BodyError, parse_json, read_limited
-from collector.core import log_investigation_events
+from collector.core import BatchOutcome
 from collector.metrics import EVENTS_ACCEPTED, EVENTS_DUPLICATE, EVENTS_REJECTED
 from collector.ratelimit import retry_after_header
-from collector.schemas import MAX_BATCH, ErrorDetail, EventIn, IngestResult, Rejection
+from collector.schemas import MAX_BATCH, NUL_FREE, ErrorDetail, EventIn, IngestResult, Rejection, nul_free
 
 router = APIRouter(prefix="/api/v1/pricelens", tags=["ingest"])
-DEADLOCK_RETRIES = 3
-TRANSIENT_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
-
-
-def is_transient_conflict(exc: sa.exc.OperationalError) -> bool:
-    """A conflict between concurrent transactions that succeeds when simply run again."""
-    return getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+# Requests of at most this many events go through the group writer (one shared transaction).
+GROUP_REQUEST_EVENTS = 10
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -52,7 +46,7 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _validate_batch(raw: Any) -> tuple[list[tuple[int, EventIn]], list[Rejection]]:
+def _validate_batch(raw: Any, context: dict[str, Any]) -> tuple[list[tuple[int, EventIn]], list[Rejection]]:
     if isinstance(raw, dict) and "events" in raw:
         items = raw["events"]
         if not isinstance(items, list) or not items:
@@ -66,14 +60,14 @@ def _validate_batch(raw: Any) -> tuple[list[tuple[int, EventIn]], list[Rejection
                 rejected.append(Rejection(index=i, error="event must be a JSON object"))
                 continue
             try:
-                valid.append((i, EventIn.model_validate(item)))
+                valid.append((i, EventIn.model_validate(item, context=context)))
             except ValidationError as exc:
                 rejected.append(Rejection(index=i, error=describe(exc)))
         return valid, rejected
     if not isinstance(raw, dict):
         raise HTTPException(422, 'body must be a JSON object: one event, or {"events": [...]}')
     try:
-        return [(0, EventIn.model_validate(raw))], []
+        return [(0, EventIn.model_validate(raw, context=context))], []
     except ValidationError as exc:
         raise HTTPException(422, describe(exc)) from exc
 
@@ -122,7 +116,7 @@ async def log_event(request: Request, principal: IngestToken, settings: Settings
     except BodyError as exc:
         raise HTTPException(exc.status, exc.detail) from exc
 
-    valid, rejected = _validate_batch(raw)
+    valid, rejected = _validate_batch(raw, {NUL_FREE: nul_free(body)})
     if principal.service:
         foreign = sorted({e.service for _, e in valid if e.service != principal.service})
         if foreign:
@@ -132,38 +126,24 @@ async def log_event(request: Request, principal: IngestToken, settings: Settings
                 f" (got {', '.join(foreign)})",
             )
     events = [e for _, e in valid]
-    engine: sa.Engine = request.app.state.engine
-
-    def store() -> IngestResult:
-        # The session lives (and is closed) in this one worker thread: a SessionDep would cost two more
-        # thread-pool hops per request.
-        with Session(engine, expire_on_commit=False) as session:
-            for attempt in range(DEADLOCK_RETRIES):
-                try:
-                    outcome = log_investigation_events(session=session, events=events)
-                    session.commit()
-                    break
-                except sa.exc.OperationalError as exc:
-                    session.rollback()
-                    if not is_transient_conflict(exc) or attempt == DEADLOCK_RETRIES - 1:
-                        raise
-        counts = Counter((e.service, o.duplicate) for e, o in zip(events, outcome.outcomes, strict=True))
-        for (service, duplicate), n in counts.items():
-            (EVENTS_DUPLICATE if duplicate else EVENTS_ACCEPTED).labels(service).inc(n)
-        return IngestResult(
-            accepted=outcome.accepted,
-            duplicates=outcome.duplicates,
-            rejected=rejected,
-            investigations=outcome.investigation_ids,
-        )
-
     for r in rejected:
         item = raw["events"][r.index] if isinstance(raw, dict) else None
         service = item.get("service") if isinstance(item, dict) else None
         EVENTS_REJECTED.labels(service if isinstance(service, str) and len(service) <= 64 else "-").inc()
     if not events:
-        result = IngestResult(accepted=0, duplicates=0, rejected=rejected, investigations=[])
+        outcome = BatchOutcome()
+    elif len(events) <= GROUP_REQUEST_EVENTS:
+        outcome = await group_writer(request.app).write(events)
     else:
-        result = await run_in_threadpool(store)
+        outcome = await run_in_threadpool(store_events, request.app.state.engine, events)
+    counts = Counter((e.service, o.duplicate) for e, o in zip(events, outcome.outcomes, strict=True))
+    for (service, duplicate), n in counts.items():
+        (EVENTS_DUPLICATE if duplicate else EVENTS_ACCEPTED).labels(service).inc(n)
+    result = IngestResult(
+        accepted=outcome.accepted,
+        duplicates=outcome.duplicates,
+        rejected=rejected,
+        investigations=outcome.investigation_ids,
+    )
     # Serialised here with orjson: returning the model would validate and encode it a second time.
     return Response(orjson.dumps(result.model_dump()), media_type="application/json")

@@ -62,7 +62,7 @@ def test_migrations_leave_other_tables_untouched(empty_url: str) -> None:
     tables = set(sa.inspect(engine).get_table_names())
     assert tables - {"alembic_version", "supplier", "event"} == EXPECTED
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM pricelens_alembic_version")).scalar() == "0001"
+        assert conn.execute(sa.text("SELECT version_num FROM pricelens_alembic_version")).scalar() == "0002"
     assert _snapshot(engine) == before
 
     upgrade(empty_url)  # idempotent
