@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from collector import migrate as migrations
+from collector.api.deps import PRINCIPAL_TTL_SECONDS
 from collector.db import engine_for, session_scope
 from collector.demo.runner import demo_command
 from collector.scheduler.cli import jobs_app, run_scheduler
@@ -128,7 +129,9 @@ def token_revoke(name: Annotated[str, typer.Argument(help="the token's name")]) 
             revoke_token(session=session, name=name)
         except TokenError as exc:
             raise _fail(str(exc)) from exc
-    console.print(f"token {name!r} revoked")
+    console.print(
+        f"token {name!r} revoked; running collectors refuse it within {PRINCIPAL_TTL_SECONDS:g} seconds"
+    )
 
 
 @user_app.command("create")

@@ -11,13 +11,14 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from collector.models import ApiToken
 
 SCOPES = ("ingest", "admin")
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 TOKEN_PREFIX = "pl_"  # noqa: S105 (a marker, not a secret)
 
 
@@ -82,10 +83,19 @@ def revoke_token(*, session: Session, name: str) -> ApiToken:
 
 
 def authenticate(*, session: Session, token: str) -> Principal | None:
-    """The principal for a presented token, or None when it is unknown or revoked."""
+    """The principal for a presented token, or None when it is unknown or revoked.
+
+    Also records when the token was last used, to the minute (the caller commits), so ``token list``
+    shows which tokens are still in use before one is revoked.
+    """
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
     if row is None or row.revoked_at is not None:
         return None
+    now = datetime.now(UTC)
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        row.last_used_at = now
+        session.add(row)
+        session.flush()
     return Principal(name=row.name, scope=row.scope, service=row.service)
 
 

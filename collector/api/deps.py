@@ -67,7 +67,9 @@ async def principal(request: Request, engine: Annotated[Engine, Depends(get_engi
 
         def load() -> Principal | None:
             with Session(engine) as session:
-                return cache.put(token, authenticate(session=session, token=token))
+                authenticated = authenticate(session=session, token=token)
+                session.commit()
+                return cache.put(token, authenticated)
 
         found = await run_in_threadpool(load)
     if found is None:

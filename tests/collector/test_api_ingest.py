@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -247,3 +248,21 @@ def test_sql_metacharacters_in_filters_are_data(live: LiveCollector) -> None:
     assert r.json()["total"] == 1
     with live.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM pricelens_event")).scalar()
+
+
+def test_token_use_is_recorded_and_revocation_takes_effect(live: LiveCollector) -> None:
+    with session_scope(live.engine) as s:
+        plain = create_token(session=s, name="short-lived", scope="ingest")[1]
+    assert post(live, event_dict(), token=plain).status_code == 200
+    with live.engine.connect() as conn:
+        used = conn.execute(
+            sa.text("SELECT last_used_at FROM pricelens_api_token WHERE name = 'short-lived'")
+        )
+        assert used.scalar() is not None
+    with session_scope(live.engine) as s:
+        revoke_token(session=s, name="short-lived")
+    deadline = time.monotonic() + 10  # the collector caches a principal for 5 s
+    while post(live, event_dict(), token=plain).status_code == 200:
+        assert time.monotonic() < deadline, "a revoked token was still accepted after 10 s"
+        time.sleep(0.5)
+    assert post(live, event_dict(), token=plain).status_code == 401
