@@ -73,13 +73,14 @@ def serve(
     """Run the API and dashboard (and the scheduler unless --no-scheduler)."""
     import uvicorn
 
-    from collector.server import build_server_app
+    from collector.server import build_server_app, freeze_heap
 
     settings = _settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.migrate_on_start:
         migrations.upgrade(settings.effective_database_url)
     application = build_server_app(settings, scheduler=not no_scheduler, dashboard=not no_dashboard)
+    freeze_heap()
     console.print(
         f"Pricelens listening on http://{host}:{port}/ ({_safe_url(settings.effective_database_url)})"
     )

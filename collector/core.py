@@ -111,7 +111,11 @@ def log_investigation_events(
     duplicate_ids = [p.event_id for p in prepared if p.event_id not in inserted]
     owners: dict[str, int] = {}
     if duplicate_ids:
-        found = session.connection().execute(sql.FIND_OWNERS, {"ids": duplicate_ids})
+        conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            found = conn.execute(sql.PG_FIND_OWNERS, {"ids": sql.pg_text_array(duplicate_ids)})
+        else:
+            found = conn.execute(sql.FIND_OWNERS, {"ids": duplicate_ids})
         owners = {event_id: inv_id for event_id, inv_id in found}
     outcome = BatchOutcome()
     stored: set[str] = set()
@@ -132,7 +136,10 @@ def log_investigation_events(
 def _find_investigations(conn: sa.Connection, fingerprints: list[str]) -> dict[str, int]:
     if conn.dialect.name == "postgresql":
         return {
-            fp: inv_id for fp, inv_id in conn.execute(sql.PG_FIND_INVESTIGATIONS, {"fps": fingerprints}).all()
+            fp: inv_id
+            for fp, inv_id in conn.execute(
+                sql.PG_FIND_INVESTIGATIONS, {"fps": sql.pg_text_array(fingerprints)}
+            ).all()
         }
     return {fp: inv_id for fp, inv_id in conn.execute(sql.FIND_INVESTIGATIONS, {"fps": fingerprints})}
 
@@ -262,7 +269,7 @@ def _fold_new_events(
     if conn.dialect.name == "postgresql":
         params = {
             "rows": sql.json_rows(("id", "n", "first_seen", "last_seen", "level", "message"), rows),
-            "ids": sorted(folds),
+            "ids": sql.pg_bigint_array(sorted(folds)),
         }
         regressed = [(inv_id, message) for inv_id, message in conn.execute(sql.PG_FOLD, params)]
     else:

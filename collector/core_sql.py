@@ -24,6 +24,9 @@ EVENT = Event.__table__  # type: ignore[attr-defined]
 FIND_OWNERS = sa.select(EVENT.c.event_id, EVENT.c.investigation_id).where(
     EVENT.c.event_id.in_(sa.bindparam("ids", expanding=True))
 )
+PG_FIND_OWNERS = sa.text(
+    f"SELECT event_id, investigation_id FROM {Event.__tablename__} WHERE event_id = ANY(CAST(:ids AS text[]))"
+)
 FIND_INVESTIGATIONS = sa.select(INV.c.fingerprint, INV.c.id).where(
     INV.c.fingerprint.in_(sa.bindparam("fps", expanding=True))
 )
@@ -47,6 +50,20 @@ def json_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return orjson.dumps(
         [dict(zip(columns, r, strict=True)) for r in rows], option=orjson.OPT_NON_STR_KEYS
     ).decode()
+
+
+def pg_text_array(values: Sequence[str]) -> str:
+    """A ``text[]`` literal (to ``CAST(:p AS text[])``): psycopg's list dumper is pure Python, a join is not."""
+    if not values:
+        return "{}"
+    if any('"' in v or "\\" in v for v in values):
+        values = [v.replace("\\", "\\\\").replace('"', '\\"') for v in values]
+    return '{"' + '","'.join(values) + '"}'
+
+
+def pg_bigint_array(values: Sequence[int]) -> str:
+    """A ``bigint[]`` literal (to ``CAST(:p AS bigint[])``)."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 # Postgres: one statement text whatever the number of fingerprints (prepared once per connection).

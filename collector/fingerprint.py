@@ -38,16 +38,23 @@ __all__ = [
 DEFAULT_PLACEHOLDER = "{{ default }}"
 _DEFAULT_ELEMENT = re.compile(r"\{\{\s*default\s*\}\}")
 
-# A frame line: ``File "…", line …, in …``, searched for over the whole text from its literal start
-# (fast); the text before it on its line must be indentation, or the ``|`` / ``+`` gutter of an exception
-# group (``_FRAME_GUTTER``). MULTILINE: ``$`` is a line end.
-_FRAME = re.compile(r'File "(?P<file>[^"\n]+)", line [^,\n]+, in (?P<function>[^\n]+?)[ \t]*$', re.MULTILINE)
-_FRAME_GUTTER = re.compile(r"[ \t|+-]*")
+# A frame line: ``File "…", line …, in …``, preceded on its line by indentation or the ``|`` / ``+``
+# gutter of an exception group. Matched from the line break before it, over text that starts with one;
+# the function is the rest of the line, trailing blanks dropped (`_function`).
+_FRAME_LINE = re.compile(r'\n[ \t|+-]*File "([^"\n]+)", line [^,\n]+, in ([^\n]+)')
 # A header at the left margin (not inside a group's gutter) starts a traceback of the outermost chain.
 _HEADER_TEXT = "Traceback (most recent call last):"
 _HEADER_GUTTER = re.compile(r"[ \t+]*(?:Exception Group )?")
-# Line boundaries of str.splitlines() other than "\n".
+# Line boundaries of str.splitlines() other than "\n"; the ASCII ones are checked with ``in`` (faster
+# than a search with the class when the text is ASCII, as tracebacks nearly always are).
 _OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_ASCII_LINE_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
+
+
+def _has_other_line_breaks(text: str) -> bool:
+    if text.isascii():
+        return any(brk in text for brk in _ASCII_LINE_BREAKS)
+    return _OTHER_LINE_BREAKS.search(text) is not None
 
 
 def traceback_frames(traceback: str) -> list[str]:
@@ -60,23 +67,10 @@ def traceback_frames(traceback: str) -> list[str]:
     (deep recursion) count once, so the depth a recursion reached does not split a group.
     """
     text = traceback
-    if _OTHER_LINE_BREAKS.search(text):
-        text = "\n".join(text.splitlines())
-    # Nothing after the last frame's line changes the frames (unless a new traceback starts there), and
-    # the text up to it is the same for every event of one failure (the message comes after): cached.
-    last = text.rfind('File "')
-    if last < 0:
+    if 'File "' not in text:
         return []
-    end = text.find("\n", last)
-    if end < 0:
-        end = len(text)
-    if _HEADER_TEXT in text[end:]:
-        return list(_frames(text))
-    return list(_frames(text[:end]))
-
-
-@lru_cache(maxsize=2048)
-def _frames(text: str) -> tuple[str, ...]:
+    if _has_other_line_breaks(text):
+        text = "\n".join(text.splitlines())
     start = 0
     at = text.find(_HEADER_TEXT)
     while at >= 0:
@@ -84,14 +78,25 @@ def _frames(text: str) -> tuple[str, ...]:
         if _HEADER_GUTTER.fullmatch(text, line, at):
             start = line
         at = text.find(_HEADER_TEXT, at + 1)
+    # One C call finds (file, function) of every frame line; what they become is cached by that list
+    # (line numbers, code lines and the message, which vary between events of one failure, are not in it).
+    found = _FRAME_LINE.findall("\n" + text[start:])
+    return list(_frames(tuple(found)))
+
+
+@lru_cache(maxsize=4096)
+def _frames(found: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     frames: list[str] = []
-    for match in _FRAME.finditer(text, start):
-        if not _FRAME_GUTTER.fullmatch(text, text.rfind("\n", 0, match.start()) + 1, match.start()):
-            continue
-        frame = f"{_module_of(match.group('file'))}:{match.group('function')}"
+    for file, function in found:
+        frame = f"{_module_of(file)}:{_function(function)}"
         if not frames or frames[-1] != frame:
             frames.append(frame)
     return tuple(frames)
+
+
+def _function(rest: str) -> str:
+    """The function of a frame line: the rest of the line without trailing blanks (at least one character)."""
+    return rest.rstrip(" \t") or rest[0]
 
 
 @lru_cache(maxsize=4096)  # a service has a bounded set of source files; this runs for every frame
@@ -147,9 +152,14 @@ def fingerprint_hash(parts: list[str]) -> str:
 
     JSON keeps the boundaries: ``["a b", "c"]`` and ``["a", "b c"]`` hash differently.
     """
-    if all(part.isascii() and part.isprintable() for part in parts):
-        # Printable ASCII: orjson writes exactly the bytes json.dumps below writes, in C.
-        return hashlib.sha256(orjson.dumps(parts)).hexdigest()
+    try:
+        fast = orjson.dumps(parts)
+    except orjson.JSONEncodeError:  # a lone surrogate: json.dumps escapes it
+        fast = b"\\"
+    if fast.isascii() and b"\\" not in fast and b"\x7f" not in fast:
+        # Nothing escaped and nothing json.dumps would escape (non-ASCII, a control character or DEL, a
+        # quote or backslash): orjson wrote exactly the bytes json.dumps below writes, in C.
+        return hashlib.sha256(fast).hexdigest()
     encoded = json.dumps(parts, ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("ascii")).hexdigest()
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL", "EXCEPTION": "ERROR"}
+_LEVEL_SET = frozenset(LEVELS)
 MAX_MESSAGE_CHARS = 64 * 1024
 MAX_TRACEBACK_CHARS = 256 * 1024
 MAX_EXTRA_BYTES = 16 * 1024
@@ -90,6 +91,8 @@ class EventIn(BaseModel):
     def _level(cls, value: Any) -> str:
         if not isinstance(value, str):
             raise ValueError("level must be a string such as ERROR or warning")
+        if value in _LEVEL_SET:  # the usual spelling: nothing to change
+            return value
         upper = value.strip().upper()
         upper = LEVEL_ALIASES.get(upper, upper)
         if upper not in LEVELS:
@@ -106,6 +109,8 @@ class EventIn(BaseModel):
     @field_validator("extra")
     @classmethod
     def _extra_limits(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:  # the usual case
+            return value
         if _depth(value) > MAX_EXTRA_DEPTH:
             raise ValueError(f"extra is nested deeper than {MAX_EXTRA_DEPTH} levels")
         try:

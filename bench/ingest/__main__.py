@@ -49,7 +49,7 @@ NOTES_MARKER = "<!-- notes: kept across runs -->"
 
 
 def start_collector(
-    url: str, workdir: Path, profile: str | None, workers: int, pure_asgi: bool, uvicorn_args: list[str]
+    url: str, workdir: Path, profile: str | None, workers: int, uvicorn_args: list[str]
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
@@ -69,11 +69,7 @@ def start_collector(
         "--port",
         str(port),
     ]
-    if pure_asgi:
-        env["PRICELENS_BENCH_PURE_ASGI_TIMING"] = "1"
-    if (
-        workers > 1 or pure_asgi or uvicorn_args
-    ):  # `serve` runs one process; this is the same app under uvicorn's manager
+    if workers > 1 or uvicorn_args:  # `serve` runs one process; this is the same app under uvicorn's manager
         cmd = [sys.executable, "-m", "uvicorn", "bench.ingest.server_app:create", "--factory", "--port", str(port),
                "--workers", str(workers), "--log-level", "warning", "--no-access-log", *uvicorn_args]  # fmt: skip
     if profile:
@@ -245,8 +241,6 @@ def main() -> None:
     parser.add_argument(
         "--uvicorn-args", default="", help='e.g. "--loop asyncio --http h11" (runs uvicorn directly)'
     )
-    parser.add_argument("--pure-asgi-timing", action="store_true",
-                        help="replace the app's BaseHTTPMiddleware timing middleware by a plain ASGI one")  # fmt: skip
     parser.add_argument(
         "--profile", metavar="FILE", help="run the collector under py-spy record (collapsed stacks)"
     )
@@ -280,7 +274,7 @@ def main() -> None:
         copy_rates = copy_floor(dsn, rows)
 
         proc, base = start_collector(
-            url, Path(tmp), args.profile, args.workers, args.pure_asgi_timing, shlex.split(args.uvicorn_args)
+            url, Path(tmp), args.profile, args.workers, shlex.split(args.uvicorn_args)
         )
         try:
             # Warm-up (first investigations, connection pool, code paths) on its own seed: not timed.

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from collector.api.deps import IngestToken, SettingsDep
 from collector.api.ingest_writer import group_writer, store_events
@@ -21,6 +21,7 @@ from collector.schemas import MAX_BATCH, NUL_FREE, ErrorDetail, EventIn, IngestR
 router = APIRouter(prefix="/api/v1/pricelens", tags=["ingest"])
 # Requests of at most this many events go through the group writer (one shared transaction).
 GROUP_REQUEST_EVENTS = 10
+EVENT_LIST = TypeAdapter(list[EventIn])
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -53,6 +54,10 @@ def _validate_batch(raw: Any, context: dict[str, Any]) -> tuple[list[tuple[int, 
             raise HTTPException(422, "'events' must be a non-empty list of event objects")
         if len(items) > MAX_BATCH:
             raise HTTPException(422, f"a batch holds at most {MAX_BATCH} events (got {len(items)})")
+        try:  # the usual case, every event valid: one call validates the whole list
+            return list(enumerate(EVENT_LIST.validate_python(items, context=context))), []
+        except ValidationError:
+            pass  # again one by one, so each rejection names its event and the others are kept
         valid: list[tuple[int, EventIn]] = []
         rejected: list[Rejection] = []
         for i, item in enumerate(items):
