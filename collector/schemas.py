@@ -20,6 +20,7 @@ MAX_TRACEBACK_CHARS = 256 * 1024
 MAX_EXTRA_BYTES = 16 * 1024
 MAX_EXTRA_DEPTH = 8
 MAX_BATCH = 1000
+SERVICE_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 # Validation context key: ``EventIn.model_validate(data, context={NUL_FREE: True})`` skips the walk that
 # replaces NUL characters, for data known to hold none (JSON text without ``\u0000``: see `nul_free`).
 NUL_FREE = "nul_free"
@@ -68,7 +69,7 @@ class EventIn(BaseModel):
             return data
         return _no_nul(data) if isinstance(data, dict) else data
 
-    service: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", examples=["load_ftp"])]
+    service: Annotated[str, Field(pattern=SERVICE_PATTERN, examples=["load_ftp"])]
     message: Annotated[str, Field(examples=["550 /outgoing/prices_20240301.csv: No such file"])]
     level: str = Field("ERROR", description="DEBUG…CRITICAL, case-insensitive")
     timestamp: datetime | None = Field(None, description="ISO 8601; no offset means UTC; default now")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -16,12 +17,22 @@ from collector.body import BodyError, parse_json, read_limited
 from collector.core import BatchOutcome
 from collector.metrics import EVENTS_ACCEPTED, EVENTS_DUPLICATE, EVENTS_REJECTED
 from collector.ratelimit import retry_after_header
-from collector.schemas import MAX_BATCH, NUL_FREE, ErrorDetail, EventIn, IngestResult, Rejection, nul_free
+from collector.schemas import (
+    MAX_BATCH,
+    NUL_FREE,
+    SERVICE_PATTERN,
+    ErrorDetail,
+    EventIn,
+    IngestResult,
+    Rejection,
+    nul_free,
+)
 
 router = APIRouter(prefix="/api/v1/pricelens", tags=["ingest"])
 # Requests of at most this many events go through the group writer (one shared transaction).
 GROUP_REQUEST_EVENTS = 10
 EVENT_LIST = TypeAdapter(list[EventIn])
+SERVICE_NAME = re.compile(SERVICE_PATTERN)
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -134,7 +145,9 @@ async def log_event(request: Request, principal: IngestToken, settings: Settings
     for r in rejected:
         item = raw["events"][r.index] if isinstance(raw, dict) else None
         service = item.get("service") if isinstance(item, dict) else None
-        EVENTS_REJECTED.labels(service if isinstance(service, str) and len(service) <= 64 else "-").inc()
+        # Only well-formed service names become label values: a bad client cannot grow the metric set.
+        valid_name = isinstance(service, str) and SERVICE_NAME.fullmatch(service)
+        EVENTS_REJECTED.labels(service if valid_name else "-").inc()
     if not events:
         outcome = BatchOutcome()
     elif len(events) <= GROUP_REQUEST_EVENTS:

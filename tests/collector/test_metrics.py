@@ -27,6 +27,7 @@ def test_counters_follow_ingest(collector: LiveCollector) -> None:
         event_dict(event_id="m-1"),
         event_dict(event_id="m-2", service="load_mail"),
         event_dict(event_id="m-3", service="consolidate", level="LOUD"),
+        event_dict(event_id="m-4", service="<script>x</script>"),
     ]
     r = httpx.post(
         collector.url + "/api/v1/pricelens/log_event/",
@@ -42,6 +43,7 @@ def test_counters_follow_ingest(collector: LiveCollector) -> None:
     assert got[("pricelens_events_accepted_total", (("service", "load_mail"),))] == 1
     assert got[("pricelens_events_duplicate_total", (("service", "load_ftp"),))] == 1
     assert got[("pricelens_events_rejected_total", (("service", "consolidate"),))] == 1
+    assert got[("pricelens_events_rejected_total", (("service", "-"),))] == 1  # not a label value
     route = "/api/v1/pricelens/log_event/"
     assert (
         got[
