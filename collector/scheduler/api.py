@@ -20,17 +20,6 @@ ServiceDep = Annotated[SchedulerService, Depends(current)]
 T = TypeVar("T")
 
 
-class JobOut(BaseModel):
-    id: str
-    schedule: str
-    paused: bool
-    next_run_at: datetime | None
-    last_status: str | None
-    last_started_at: datetime | None
-    last_duration_seconds: float | None
-    running_run_id: int | None
-
-
 class RunOut(BaseModel):
     id: int
     job_id: str
@@ -91,8 +80,8 @@ def _mapped(action: Callable[[], T]) -> T:
 
 
 @router.get("")
-def list_jobs(session: SessionDep, service: ServiceDep, _: AdminToken) -> list[JobOut]:
-    return [JobOut(**vars(view)) for view in control.list_jobs(service, session)]
+def list_jobs(session: SessionDep, service: ServiceDep, _: AdminToken) -> list[control.JobView]:
+    return control.list_jobs(service, session)
 
 
 @router.post("/{job_id}/run", status_code=202)
@@ -102,20 +91,20 @@ def run_now(job_id: str, service: ServiceDep, _: AdminToken, body: RunNow | None
 
 
 @router.post("/{job_id}/pause")
-def pause(job_id: str, session: SessionDep, service: ServiceDep, _: AdminToken) -> JobOut:
-    return JobOut(**vars(_mapped(lambda: control.pause(service, session, job_id))))
+def pause(job_id: str, session: SessionDep, service: ServiceDep, _: AdminToken) -> control.JobView:
+    return _mapped(lambda: control.pause(service, session, job_id))
 
 
 @router.post("/{job_id}/resume")
-def resume(job_id: str, session: SessionDep, service: ServiceDep, _: AdminToken) -> JobOut:
-    return JobOut(**vars(_mapped(lambda: control.resume(service, session, job_id))))
+def resume(job_id: str, session: SessionDep, service: ServiceDep, _: AdminToken) -> control.JobView:
+    return _mapped(lambda: control.resume(service, session, job_id))
 
 
 @router.put("/{job_id}/schedule")
 def reschedule(
     job_id: str, body: Schedule, session: SessionDep, service: ServiceDep, _: AdminToken
-) -> JobOut:
-    return JobOut(**vars(_mapped(lambda: control.reschedule(service, session, job_id, body.cron))))
+) -> control.JobView:
+    return _mapped(lambda: control.reschedule(service, session, job_id, body.cron))
 
 
 @router.post("/backfill", status_code=202)

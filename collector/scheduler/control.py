@@ -8,10 +8,10 @@ is already the sentence to show: :class:`runs.RunInProgressError` (→ 409),
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from collector.models import Investigation, JobRun
@@ -22,8 +22,9 @@ from collector.scheduler.service import SchedulerService
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class JobView:
+class JobView(BaseModel):
+    """A job as the admin API and the dashboard show it."""
+
     id: str
     schedule: str
     paused: bool
