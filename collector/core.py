@@ -119,6 +119,7 @@ def log_investigation_events(
         owners = {event_id: inv_id for event_id, inv_id in found}
     outcome = BatchOutcome()
     stored: set[str] = set()
+    touched: dict[int, None] = {}  # investigations with new events, in order of first appearance
     for p in prepared:
         duplicate = p.event_id not in inserted or p.event_id in stored
         stored.add(p.event_id)
@@ -128,8 +129,8 @@ def log_investigation_events(
             outcome.duplicates += 1
             continue
         outcome.accepted += 1
-        if inv_id not in outcome.investigation_ids:
-            outcome.investigation_ids.append(inv_id)
+        touched[inv_id] = None
+    outcome.investigation_ids = list(touched)
     return outcome
 
 

@@ -166,6 +166,14 @@ def test_415_not_json(live: LiveCollector) -> None:
             "deeper",
         ),
         (b'"just a string"', "must be a JSON object"),
+        (orjson.dumps(event_dict(supplier="S" * 201)), "supplier: String should have at most 200"),
+        (
+            orjson.dumps(event_dict(extra={"blob": "x" * 17_000})),
+            "extra: Value error, extra is larger than 16 KiB",
+        ),
+        (orjson.dumps(event_dict(event_id="has spaces")), "event_id: String should match pattern"),
+        (orjson.dumps(event_dict(timestamp="next tuesday")), "timestamp:"),
+        (orjson.dumps(event_dict(fingerprint="not-a-list")), "fingerprint:"),
     ],
 )
 def test_422(live: LiveCollector, content: bytes, detail: str) -> None:
