@@ -7,7 +7,7 @@ token) and never repeat the checks themselves.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
@@ -26,6 +26,7 @@ from dashboard.auth import (
     csrf_matches,
     load_user,
 )
+from dashboard.throttle import LoginThrottle
 
 if TYPE_CHECKING:
     from dashboard.jobs import JobControl
@@ -39,6 +40,7 @@ class DashboardState:
     signer: SessionSigner
     templates: Jinja2Templates
     jobs: JobControl
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 def get_state(request: Request) -> DashboardState:

@@ -45,10 +45,19 @@ def login(
     web = state.signer.read(request)
     if web is None or not csrf_matches(web.csrf, csrf_token):
         raise ForbiddenError("The login form expired. Reload the login page and try again.")
-    user = verify_login(session=db, username=username.strip(), password=password)
+    username = username.strip()
+    address = request.client.host if request.client else "-"
+    wait = state.login_throttle.retry_after(username, address)
+    if wait:
+        error = f"Too many wrong passwords. Try again in {int(wait // 60) + 1} minutes."
+        context = {"next": safe_next(next), "csrf": web.csrf, "error": error}
+        return render(request, state, "login.html", context, status_code=429)
+    user = verify_login(session=db, username=username, password=password)
     if user is None or user.id is None:
+        state.login_throttle.failed(username, address)
         context = {"next": safe_next(next), "csrf": web.csrf, "error": "Wrong user name or password."}
         return render(request, state, "login.html", context, status_code=401)
+    state.login_throttle.succeeded(username, address)
     response = RedirectResponse(safe_next(next), status_code=303)
     state.signer.write(request, response, new_session(user.id))
     return response
