@@ -39,10 +39,6 @@ JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 BigIntPK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _ts(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
 

@@ -26,13 +26,8 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     secret_key: SecretStr = SecretStr("dev-insecure-secret-key")
 
-    # ingest limits (contract.md)
+    # ingest (the per-event limits are the contract's, in collector/schemas.py)
     max_body_bytes: int = 5 * 1024 * 1024
-    max_batch_events: int = 1000
-    max_message_bytes: int = 64 * 1024
-    max_traceback_bytes: int = 256 * 1024
-    max_extra_bytes: int = 16 * 1024
-    max_extra_depth: int = 8
     rate_limit_per_second: float = 200.0
     rate_limit_burst: int = 2000
     db_retry_after_seconds: int = 5

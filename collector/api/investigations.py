@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from collector import queries, triage
 from collector.api.deps import AdminToken, IngestToken, SessionDep
-from collector.models import Activity, Event, Investigation, InvestigationStatus
+from collector.models import Activity, Event, Investigation
 
 router = APIRouter(prefix="/api/v1/pricelens/investigations", tags=["investigations"])
 
@@ -195,6 +195,3 @@ def comment(
             session=session, investigation_id=investigation_id, text=body.text, actor=admin.name
         ),
     )
-
-
-__all__ = ["InvestigationStatus", "router"]
